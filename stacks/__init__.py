@@ -1,0 +1,1 @@
+"""The reference app: thin stacks that compose the sagemaker_lifecycle constructs."""

@@ -1,0 +1,62 @@
+"""Builds every stage of the reference platform into an app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import App, Environment, Stack
+
+from sagemaker_lifecycle import add_compliance_checks, apply_lifecycle_tags
+from stacks.config import AppConfig, StageConfig
+from stacks.data_stack import DataStack
+from stacks.network_stack import NetworkStack
+
+
+@dataclass(frozen=True)
+class PlatformStage:
+    """The stacks of one stage, for composition and tests."""
+
+    config: StageConfig
+    network: NetworkStack
+    data: DataStack
+
+    @property
+    def stacks(self) -> tuple[Stack, ...]:
+        return (self.network, self.data)
+
+
+def build_platform(app: App, config: AppConfig) -> list[PlatformStage]:
+    """Add the compliance gates and one set of stacks per configured stage to ``app``.
+
+    Stacks are created directly under the app (not in a ``Stage``) so that
+    ``cdk.out/<stack>.template.json`` holds every template.
+    """
+    add_compliance_checks(app)
+    return [_build_stage(app, config.project, stage) for stage in config.stages]
+
+
+def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
+    env = (
+        Environment(account=stage.account, region=stage.region)
+        if stage.account is not None
+        else None
+    )
+    prefix = f"{project}-{stage.name}"
+    network = NetworkStack(
+        app,
+        f"{prefix}-Network",
+        config=stage.network,
+        env=env,
+        description=f"{project} {stage.name}: private ML network (VPC endpoints, flow logs)",
+    )
+    data = DataStack(
+        app,
+        f"{prefix}-Data",
+        config=stage.data,
+        env=env,
+        description=f"{project} {stage.name}: KMS-encrypted data lake",
+    )
+    built = PlatformStage(config=stage, network=network, data=data)
+    for stack in built.stacks:
+        apply_lifecycle_tags(stack, project=project, stage=stage.name)
+    return built
