@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App
+from hypothesis import settings
 
 from stacks.config import DEFAULT_CONFIG, parse_config
 from stacks.platform import PlatformStage, build_platform
@@ -46,3 +47,10 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesi
         assert json.loads((outdir / stack.template_file).read_text()) == stack.template
     yield SynthesizedApp(outdir=outdir, stages=stages, templates=templates)
     shutil.rmtree(outdir, ignore_errors=True)
+
+
+# Property tests draw the same examples on every machine and run, so a red build is
+# reproducible; HYPOTHESIS_PROFILE=explore draws new ones when hunting for bugs.
+settings.register_profile("default", derandomize=True, deadline=None)
+settings.register_profile("explore", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

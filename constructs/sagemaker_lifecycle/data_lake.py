@@ -277,10 +277,10 @@ class DataLake(Construct):
 def _validated_prefix(prefix: str) -> str:
     if Token.is_unresolved(prefix):
         return prefix
-    if not _PREFIX.match(prefix) or ".." in prefix.split("/"):
+    if not _PREFIX.match(prefix) or {".", ".."} & set(prefix.split("/")):
         raise ValueError(
             f"prefix must be a relative S3 key prefix of letters, digits and !_.'()=- "
-            f"separated by '/', without wildcards or '..', got {prefix!r}"
+            f"separated by '/', without wildcards, '.' or '..' segments, got {prefix!r}"
         )
     return prefix
 

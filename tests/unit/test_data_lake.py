@@ -278,12 +278,20 @@ def test_any_plain_relative_prefix_is_granted_as_prefix_star(
     assert _objects_pattern(prefix) == "/".join(segments) + "/*"
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    prefix=st.text(min_size=1, max_size=12).filter(
-        lambda s: any(c in s for c in "*? \\\n\t") or s.startswith("/") or "//" in s
-    )
+_WIDENING_PREFIX = st.one_of(
+    st.builds(
+        lambda head, bad, tail: head + bad + tail,
+        _SEGMENT,
+        st.sampled_from(["*", "?", " ", "\\", "\n", "//", "/../", "/./"]),
+        _SEGMENT,
+    ),
+    st.builds(lambda tail: "/" + tail, _SEGMENT),
+    st.builds(lambda head: head + "/..", _SEGMENT),
 )
+
+
+@settings(max_examples=40)
+@given(prefix=_WIDENING_PREFIX)
 def test_any_prefix_with_wildcards_or_bad_separators_is_rejected(prefix: str) -> None:
     from sagemaker_lifecycle.data_lake import _objects_pattern
 
