@@ -16,6 +16,10 @@ from sagemaker_lifecycle import add_compliance_checks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+#: Every stack the default reference app synthesizes; snapshot and cfn-lint tests run per
+#: stack, and a test checks this list against the app so a new stack cannot go unchecked.
+REFERENCE_STACKS = ("MlPlatform-dev-Network", "MlPlatform-dev-Data")
+
 # 64 hex digits: asset hashes in S3 keys, asset paths and ECR tags.
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 

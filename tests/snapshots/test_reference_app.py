@@ -10,9 +10,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.conftest import SynthesizedApp
-from tests.support import normalize_template
-
-STACKS = ["MlPlatform-dev-Network", "MlPlatform-dev-Data"]
+from tests.support import REFERENCE_STACKS, normalize_template
 
 
 @pytest.fixture
@@ -21,10 +19,10 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 def test_every_stack_has_a_snapshot(reference_app: SynthesizedApp) -> None:
-    assert sorted(reference_app.templates) == sorted(STACKS)
+    assert sorted(reference_app.templates) == sorted(REFERENCE_STACKS)
 
 
-@pytest.mark.parametrize("stack_name", STACKS)
+@pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
 def test_stack_template(
     reference_app: SynthesizedApp, json_snapshot: SnapshotAssertion, stack_name: str
 ) -> None:
