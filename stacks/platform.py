@@ -9,7 +9,9 @@ from aws_cdk import App, Environment, Stack
 from sagemaker_lifecycle import add_compliance_checks, apply_lifecycle_tags
 from stacks.config import AppConfig, StageConfig
 from stacks.data_stack import DataStack
+from stacks.feature_stack import FeatureStack
 from stacks.network_stack import NetworkStack
+from stacks.studio_stack import StudioStack
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,12 @@ class PlatformStage:
     config: StageConfig
     network: NetworkStack
     data: DataStack
+    features: FeatureStack
+    studio: StudioStack
 
     @property
     def stacks(self) -> tuple[Stack, ...]:
-        return (self.network, self.data)
+        return (self.network, self.data, self.features, self.studio)
 
 
 def build_platform(app: App, config: AppConfig) -> list[PlatformStage]:
@@ -56,7 +60,26 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         env=env,
         description=f"{project} {stage.name}: KMS-encrypted data lake",
     )
-    built = PlatformStage(config=stage, network=network, data=data)
+    features = FeatureStack(
+        app,
+        f"{prefix}-Features",
+        data_lake=data.data_lake,
+        # Feature group and workgroup names are unique per account and region.
+        name_prefix=f"{prefix}-".lower(),
+        env=env,
+        description=f"{project} {stage.name}: Feature Store groups and their Athena workgroup",
+    )
+    studio = StudioStack(
+        app,
+        f"{prefix}-Studio",
+        data_lake=data.data_lake,
+        network=network.network,
+        env=env,
+        description=f"{project} {stage.name}: SageMaker Studio domain and MLflow tracking",
+    )
+    built = PlatformStage(
+        config=stage, network=network, data=data, features=features, studio=studio
+    )
     for stack in built.stacks:
         apply_lifecycle_tags(stack, project=project, stage=stage.name)
     return built

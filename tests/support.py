@@ -18,7 +18,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Every stack the default reference app synthesizes; snapshot and cfn-lint tests run per
 #: stack, and a test checks this list against the app so a new stack cannot go unchecked.
-REFERENCE_STACKS = ("MlPlatform-dev-Network", "MlPlatform-dev-Data")
+REFERENCE_STACKS = (
+    "MlPlatform-dev-Network",
+    "MlPlatform-dev-Data",
+    "MlPlatform-dev-Features",
+    "MlPlatform-dev-Studio",
+)
 
 # 64 hex digits: asset hashes in S3 keys, asset paths and ECR tags.
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
