@@ -11,6 +11,8 @@ from stacks.config import AppConfig, StageConfig
 from stacks.data_stack import DataStack
 from stacks.feature_stack import FeatureStack
 from stacks.network_stack import NetworkStack
+from stacks.pipeline_stack import PipelineStack
+from stacks.serving_stack import ServingStack
 from stacks.studio_stack import StudioStack
 
 
@@ -22,11 +24,13 @@ class PlatformStage:
     network: NetworkStack
     data: DataStack
     features: FeatureStack
+    pipelines: PipelineStack
+    serving: ServingStack
     studio: StudioStack
 
     @property
     def stacks(self) -> tuple[Stack, ...]:
-        return (self.network, self.data, self.features, self.studio)
+        return (self.network, self.data, self.features, self.pipelines, self.serving, self.studio)
 
 
 def build_platform(app: App, config: AppConfig) -> list[PlatformStage]:
@@ -57,8 +61,10 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         app,
         f"{prefix}-Data",
         config=stage.data,
+        # Model package group names are unique per account and region.
+        model_package_group_name=f"{prefix}-churn",
         env=env,
-        description=f"{project} {stage.name}: KMS-encrypted data lake",
+        description=f"{project} {stage.name}: KMS-encrypted data lake and model registry",
     )
     features = FeatureStack(
         app,
@@ -69,16 +75,42 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         env=env,
         description=f"{project} {stage.name}: Feature Store groups and their Athena workgroup",
     )
+    pipelines = PipelineStack(
+        app,
+        f"{prefix}-Pipelines",
+        data_lake=data.data_lake,
+        network=network.network,
+        registry=data.registry,
+        # Pipeline names are unique per account and region.
+        pipeline_name_prefix=f"{prefix}-churn",
+        env=env,
+        description=f"{project} {stage.name}: churn training and tuning pipelines",
+    )
+    serving = ServingStack(
+        app,
+        f"{prefix}-Serving",
+        data_lake=data.data_lake,
+        network=network.network,
+        env=env,
+        description=f"{project} {stage.name}: real-time, serverless and async churn endpoints",
+    )
     studio = StudioStack(
         app,
         f"{prefix}-Studio",
         data_lake=data.data_lake,
         network=network.network,
+        registry=data.registry,
         env=env,
         description=f"{project} {stage.name}: SageMaker Studio domain and MLflow tracking",
     )
     built = PlatformStage(
-        config=stage, network=network, data=data, features=features, studio=studio
+        config=stage,
+        network=network,
+        data=data,
+        features=features,
+        pipelines=pipelines,
+        serving=serving,
+        studio=studio,
     )
     for stack in built.stacks:
         apply_lifecycle_tags(stack, project=project, stage=stage.name)

@@ -22,6 +22,8 @@ REFERENCE_STACKS = (
     "MlPlatform-dev-Network",
     "MlPlatform-dev-Data",
     "MlPlatform-dev-Features",
+    "MlPlatform-dev-Pipelines",
+    "MlPlatform-dev-Serving",
     "MlPlatform-dev-Studio",
 )
 

@@ -1,0 +1,137 @@
+"""The stage's model serving: the churn model behind real-time, serverless and async endpoints.
+
+All three endpoints start from the bootstrap model at :data:`BOOTSTRAP_MODEL_KEY` in the data
+lake's artifacts zone; the approval flow then rolls each approved version onto the
+real-time endpoint (:attr:`ServingStack.realtime_endpoint`). The object must exist before
+the first deployment (upload the first trained ``model.tar.gz`` there, for example the
+training pipeline's first output): SageMaker downloads it while CloudFormation creates the
+endpoints, and a missing object fails and rolls back the stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from sagemaker_lifecycle import DataLake, MlNetwork
+from sagemaker_lifecycle._internal.messaging import encrypted_topic, grant_service_publish
+from sagemaker_lifecycle.images import Framework
+from sagemaker_lifecycle.serving import (
+    AsyncEndpoint,
+    AsyncScaling,
+    AutoScaling,
+    DataCapture,
+    DeploymentGuardrails,
+    InferenceImage,
+    ModelSource,
+    ProductionVariant,
+    RealtimeEndpoint,
+    ScheduledScaling,
+    ServerlessEndpoint,
+    TrafficShifting,
+)
+
+#: Artifacts-zone prefix of every churn model version (the endpoints' roles may read it).
+CHURN_MODELS_PREFIX = "models/churn/"
+#: The model the endpoints are created with, before the first approved version.
+BOOTSTRAP_MODEL_KEY = f"{CHURN_MODELS_PREFIX}bootstrap/model.tar.gz"
+
+
+class ServingStack(Stack):
+    """The churn model served three ways, sharing one key and one alarm topic.
+
+    - ``ChurnRealtime``: two to six ml.m5.large instances in the ML network for the CRM's
+      online scoring, canary deployments with automatic rollback, every request captured.
+    - ``ChurnServerless``: per-request billing for occasional scoring from back-office tools
+      (serverless endpoints run outside any VPC).
+    - ``ChurnAsync``: queued scoring of large payloads, scaled to zero when idle.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        data_lake: DataLake,
+        network: MlNetwork,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts the serving endpoints' volumes, logs and topics",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.alarm_topic = encrypted_topic(
+            self, "AlarmTopic", key=self.key, display_name="Serving alarms"
+        )
+        grant_service_publish(self.alarm_topic, self.key, "cloudwatch.amazonaws.com")
+        model = ModelSource.from_artifacts(
+            InferenceImage.from_framework(self, Framework.XGBOOST), BOOTSTRAP_MODEL_KEY
+        )
+        shared: dict[str, Any] = {
+            "model_source": model,
+            "data_lake": data_lake,
+            "key": self.key,
+            "alarm_topic": self.alarm_topic,
+            "artifacts_read_prefix": CHURN_MODELS_PREFIX,
+        }
+        self.realtime_endpoint = RealtimeEndpoint(
+            self,
+            "ChurnRealtime",
+            network=network,
+            variants=[
+                ProductionVariant(
+                    instance_type="ml.m5.large",
+                    initial_instance_count=2,
+                    autoscaling=AutoScaling(
+                        min_capacity=2,
+                        max_capacity=6,
+                        invocations_per_instance=300,
+                        schedules=(
+                            ScheduledScaling(
+                                "BusinessHours",
+                                "cron(0 7 ? * MON-FRI *)",
+                                min_capacity=3,
+                                time_zone="Europe/Paris",
+                            ),
+                            ScheduledScaling(
+                                "Evenings",
+                                "cron(0 20 ? * MON-FRI *)",
+                                min_capacity=2,
+                                time_zone="Europe/Paris",
+                            ),
+                        ),
+                    ),
+                )
+            ],
+            data_capture=DataCapture(sampling_percentage=100),
+            guardrails=DeploymentGuardrails(
+                traffic_shifting=TrafficShifting.canary(
+                    instances=1, wait_interval=Duration.minutes(10)
+                ),
+                termination_wait=Duration.minutes(10),
+                maximum_execution_timeout=Duration.hours(1),
+            ),
+            **shared,
+        )
+        self.serverless_endpoint = ServerlessEndpoint(
+            self,
+            "ChurnServerless",
+            memory_size_mb=2048,
+            max_concurrency=10,
+            **shared,
+        )
+        self.async_endpoint = AsyncEndpoint(
+            self,
+            "ChurnAsync",
+            network=network,
+            max_concurrent_invocations_per_instance=4,
+            scaling=AsyncScaling(min_capacity=0, max_capacity=2, backlog_per_instance=10),
+            **shared,
+        )
