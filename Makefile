@@ -56,12 +56,14 @@ synth: install ## synthesize the whole reference app into cdk.out/ with no AWS c
 	python tools/synth_summary.py cdk.out --started "$$started"
 
 test: $(STAMP) ## run the whole test suite (snapshots, assertions, cdk-nag, cfn-lint, handlers)
-	python -m pytest $(PYTEST_ARGS)
+	python -m pytest --cov=lambda --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (format + lint) and mypy --strict
 	ruff format --check .
 	ruff check .
 	mypy
+	@# Each handler folder is its own import root in Lambda (index.py imports its siblings).
+	for dir in lambda/*/; do MYPYPATH=$$dir mypy --strict $$dir; done
 
 snapshots: $(STAMP) ## update the template snapshots after an intended change
 	python -m pytest tests/snapshots --snapshot-update

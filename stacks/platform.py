@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Stack
 
 from sagemaker_lifecycle import add_compliance_checks, apply_lifecycle_tags
+from stacks.approval_stack import ApprovalStack
 from stacks.config import AppConfig, StageConfig
 from stacks.data_stack import DataStack
 from stacks.feature_stack import FeatureStack
@@ -26,11 +27,20 @@ class PlatformStage:
     features: FeatureStack
     pipelines: PipelineStack
     serving: ServingStack
+    approval: ApprovalStack
     studio: StudioStack
 
     @property
     def stacks(self) -> tuple[Stack, ...]:
-        return (self.network, self.data, self.features, self.pipelines, self.serving, self.studio)
+        return (
+            self.network,
+            self.data,
+            self.features,
+            self.pipelines,
+            self.serving,
+            self.approval,
+            self.studio,
+        )
 
 
 def build_platform(app: App, config: AppConfig) -> list[PlatformStage]:
@@ -94,6 +104,16 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         env=env,
         description=f"{project} {stage.name}: real-time, serverless and async churn endpoints",
     )
+    approval = ApprovalStack(
+        app,
+        f"{prefix}-Approval",
+        registry=data.registry,
+        endpoint_name=serving.realtime_endpoint.endpoint_name,
+        deployment_spec=serving.realtime_endpoint.deployment_spec,
+        network=network.network,
+        env=env,
+        description=f"{project} {stage.name}: model approval flow (approve -> deploy)",
+    )
     studio = StudioStack(
         app,
         f"{prefix}-Studio",
@@ -110,6 +130,7 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         features=features,
         pipelines=pipelines,
         serving=serving,
+        approval=approval,
         studio=studio,
     )
     for stack in built.stacks:

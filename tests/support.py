@@ -24,6 +24,7 @@ REFERENCE_STACKS = (
     "MlPlatform-dev-Features",
     "MlPlatform-dev-Pipelines",
     "MlPlatform-dev-Serving",
+    "MlPlatform-dev-Approval",
     "MlPlatform-dev-Studio",
 )
 

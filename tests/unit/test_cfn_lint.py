@@ -18,6 +18,9 @@ ALLOWED_WARNINGS: list[tuple[str, re.Pattern[str]]] = [
     # CDK's CustomResourceProvider (used by the VPC's restrict-default-security-group
     # resource) adds an explicit DependsOn on its role next to the GetAtt of that role.
     ("W3005", re.compile(r"^'Custom\w+CustomResourceProviderRole\w+' dependency already enforced")),
+    # CDK's lambda.Function adds an explicit DependsOn on its role (and the role's default
+    # policy) next to the GetAtt of the role's ARN.
+    ("W3005", re.compile(r"^'\w+Role[0-9A-F]{8}' dependency already enforced by a 'GetAtt'")),
 ]
 
 
