@@ -102,7 +102,10 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         data_lake=data.data_lake,
         network=network.network,
         env=env,
-        description=f"{project} {stage.name}: real-time, serverless and async churn endpoints",
+        description=(
+            f"{project} {stage.name}: real-time, serverless and async churn endpoints "
+            "and nightly batch scoring"
+        ),
     )
     approval = ApprovalStack(
         app,

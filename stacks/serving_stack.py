@@ -1,11 +1,13 @@
-"""The stage's model serving: the churn model behind real-time, serverless and async endpoints.
+"""The stage's model serving: the churn model behind real-time, serverless and async endpoints,
+and a nightly batch scoring of every customer.
 
 All three endpoints start from the bootstrap model at :data:`BOOTSTRAP_MODEL_KEY` in the data
 lake's artifacts zone; the approval flow then rolls each approved version onto the
 real-time endpoint (:attr:`ServingStack.realtime_endpoint`). The object must exist before
 the first deployment (upload the first trained ``model.tar.gz`` there, for example the
 training pipeline's first output): SageMaker downloads it while CloudFormation creates the
-endpoints, and a missing object fails and rolls back the stack.
+endpoints, and a missing object fails and rolls back the stack. The batch scoring creates
+its model from the same object at every run.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from sagemaker_lifecycle import DataLake, MlNetwork
+from sagemaker_lifecycle import DataLake, MlNetwork, Zone
 from sagemaker_lifecycle._internal.messaging import encrypted_topic, grant_service_publish
 from sagemaker_lifecycle.images import Framework
+from sagemaker_lifecycle.pipelines import LakeLocation
 from sagemaker_lifecycle.serving import (
     AsyncEndpoint,
     AsyncScaling,
@@ -29,15 +32,23 @@ from sagemaker_lifecycle.serving import (
     ModelSource,
     ProductionVariant,
     RealtimeEndpoint,
+    ScheduledBatchInference,
     ScheduledScaling,
     ServerlessEndpoint,
     TrafficShifting,
+    TransformSettings,
 )
 
 #: Artifacts-zone prefix of every churn model version (the endpoints' roles may read it).
 CHURN_MODELS_PREFIX = "models/churn/"
 #: The model the endpoints are created with, before the first approved version.
 BOOTSTRAP_MODEL_KEY = f"{CHURN_MODELS_PREFIX}bootstrap/model.tar.gz"
+#: Curated-zone prefix of the customers to score each night: headerless CSV files whose
+#: first column is the customer id, followed by the model's features in training order.
+CHURN_BATCH_INPUT_PREFIX = "batch/churn/input/"
+#: Curated-zone prefix of the scores: ``<execution id>/transform/<file>.out``, one
+#: ``customer_id,score`` line per input line.
+CHURN_BATCH_PREDICTIONS_PREFIX = "batch/churn/predictions/"
 
 
 class ServingStack(Stack):
@@ -48,6 +59,8 @@ class ServingStack(Stack):
     - ``ChurnServerless``: per-request billing for occasional scoring from back-office tools
       (serverless endpoints run outside any VPC).
     - ``ChurnAsync``: queued scoring of large payloads, scaled to zero when idle.
+    - ``ChurnBatchScoring``: every customer scored at 02:00 Paris time by a batch transform
+      pipeline, for the next day's retention campaigns; failed runs notify the alarm topic.
     """
 
     def __init__(
@@ -133,5 +146,26 @@ class ServingStack(Stack):
             network=network,
             max_concurrent_invocations_per_instance=4,
             scaling=AsyncScaling(min_capacity=0, max_capacity=2, backlog_per_instance=10),
+            **shared,
+        )
+        self.batch_inference = ScheduledBatchInference(
+            self,
+            "ChurnBatchScoring",
+            # Pipeline names are unique per account and region, as stack names are.
+            pipeline_name=f"{self.stack_name}-churn-batch",
+            source=LakeLocation(data_lake, Zone.CURATED, CHURN_BATCH_INPUT_PREFIX),
+            output=LakeLocation(data_lake, Zone.CURATED, CHURN_BATCH_PREDICTIONS_PREFIX),
+            schedule="cron(0 2 * * ? *)",
+            schedule_time_zone="Europe/Paris",
+            settings=TransformSettings(
+                instance_type="ml.m5.xlarge",
+                instance_count=2,
+                # The model sees the features only; each score is written back beside the
+                # customer id it belongs to.
+                input_filter="$[1:]",
+                join_source="Input",
+                output_filter="$[0,-1]",
+            ),
+            network=network,
             **shared,
         )

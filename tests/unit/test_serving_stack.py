@@ -10,11 +10,23 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
-from sagemaker_lifecycle.serving import AsyncEndpoint, RealtimeEndpoint, ServerlessEndpoint
+from sagemaker_lifecycle.pipelines import validate_definition
+from sagemaker_lifecycle.serving import (
+    AsyncEndpoint,
+    RealtimeEndpoint,
+    ScheduledBatchInference,
+    ServerlessEndpoint,
+)
 from stacks.config import DataConfig, NetworkConfig
 from stacks.data_stack import DataStack
 from stacks.network_stack import NetworkStack
-from stacks.serving_stack import BOOTSTRAP_MODEL_KEY, CHURN_MODELS_PREFIX, ServingStack
+from stacks.serving_stack import (
+    BOOTSTRAP_MODEL_KEY,
+    CHURN_BATCH_INPUT_PREFIX,
+    CHURN_BATCH_PREDICTIONS_PREFIX,
+    CHURN_MODELS_PREFIX,
+    ServingStack,
+)
 from tests.support import new_app, resources_of_type
 
 STACK_NAME = "MlPlatform-dev-Serving"
@@ -111,3 +123,60 @@ def test_model_roles_may_read_every_churn_model_version(synth: Synthesized) -> N
             for s in p["Properties"]["PolicyDocument"]["Statement"]
         ]
         assert f"/{CHURN_MODELS_PREFIX}*" in json.dumps(statements)
+
+
+# --- nightly batch scoring -----------------------------------------------------------------
+
+
+def _batch_step(synth: Synthesized, name: str) -> dict[str, Any]:
+    definition = synth.stack.resolve(synth.stack.batch_inference.definition.to_json())
+    (step,) = [s for s in definition["Steps"] if s["Name"] == name]
+    arguments: dict[str, Any] = step["Arguments"]
+    return arguments
+
+
+def test_churn_customers_are_scored_nightly_at_two_paris_time(synth: Synthesized) -> None:
+    batch = synth.stack.batch_inference
+    assert isinstance(batch, ScheduledBatchInference)
+    assert batch.pipeline_name == f"{STACK_NAME}-churn-batch"
+    (schedule,) = resources_of_type(synth.template, "AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert schedule["Properties"]["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert validate_definition(batch.definition.to_json()) == []
+
+
+def test_batch_scoring_reads_customers_and_writes_scores_in_the_curated_zone(
+    synth: Synthesized,
+) -> None:
+    batch = synth.stack.batch_inference
+    assert (batch.source.zone.value, batch.source.prefix) == ("curated", CHURN_BATCH_INPUT_PREFIX)
+    assert (batch.output.zone.value, batch.output.prefix) == (
+        "curated",
+        CHURN_BATCH_PREDICTIONS_PREFIX,
+    )
+    arguments = _batch_step(synth, "BatchTransform")
+    # The customer id goes around the model and comes back beside its score.
+    assert arguments["DataProcessing"] == {
+        "InputFilter": "$[1:]",
+        "OutputFilter": "$[0,-1]",
+        "JoinSource": "Input",
+    }
+    output = arguments["TransformOutput"]["S3OutputPath"]["Std:Join"]["Values"]
+    assert output[0]["Fn::Join"][1][-1] == "/" + CHURN_BATCH_PREDICTIONS_PREFIX.rstrip("/")
+    assert "Fn::GetStackOutput" in json.dumps(arguments["TransformOutput"]["KmsKeyId"])
+
+
+def test_batch_scoring_uses_the_bootstrap_model_in_the_ml_network(synth: Synthesized) -> None:
+    arguments = _batch_step(synth, "CreateModel")
+    container = arguments["PrimaryContainer"]
+    assert container["ModelDataUrl"]["Fn::Join"][1][-1] == f"/{BOOTSTRAP_MODEL_KEY}"
+    assert arguments["EnableNetworkIsolation"] is True
+    assert "Fn::GetStackOutput" in json.dumps(arguments["VpcConfig"])
+
+
+def test_batch_scoring_shares_the_stack_key_and_alarm_topic(synth: Synthesized) -> None:
+    batch = synth.stack.batch_inference
+    assert batch.key is synth.stack.key
+    assert batch.alarm_topic is synth.stack.alarm_topic
+    volume_key = _batch_step(synth, "BatchTransform")["TransformResources"]["VolumeKmsKeyId"]
+    assert volume_key == synth.stack.resolve(synth.stack.key.key_arn)

@@ -629,20 +629,43 @@ class HyperparameterTuning:
 class ModelDefinition(JobSecurity):
     """A SageMaker model (``CreateModel``) for a model step, for batch transform.
 
+    Give ``image_uri`` and ``model_data_url``, or ``model_package_name`` alone.
+
     :param role: the role the model's container runs with.
-    :param image_uri: the inference container.
+    :param image_uri: the inference container. Default: none (with ``model_package_name``).
     :param model_data_url: the model artifact, usually a training step's
-        ``ModelArtifacts.S3ModelArtifacts`` property.
+        ``ModelArtifacts.S3ModelArtifacts`` property. Default: none.
+    :param model_package_name: a registered model version (ARN) whose inference
+        specification gives the container and artifact. The pipeline role needs
+        ``ModelRegistry.grant_deploy`` for it. Default: none (with ``image_uri``).
     :param environment: environment variables. Default: none.
     """
 
     role: iam.IRole
-    image_uri: str | Expression
-    model_data_url: str | Expression
+    image_uri: str | Expression | None = None
+    model_data_url: str | Expression | None = None
+    model_package_name: str | Expression | None = None
     environment: Mapping[str, str | Expression] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from_package = self.model_package_name is not None
+        if from_package == (self.image_uri is not None) or (
+            from_package and self.model_data_url is not None
+        ):
+            raise ValueError(
+                "ModelDefinition: give image_uri (with model_data_url) or model_package_name "
+                f"alone, got image_uri={self.image_uri!r}, model_data_url="
+                f"{self.model_data_url!r}, model_package_name={self.model_package_name!r}"
+            )
+
     def to_arguments(self) -> dict[str, Any]:
-        container: dict[str, Any] = {"Image": self.image_uri, "ModelDataUrl": self.model_data_url}
+        container: dict[str, Any]
+        if self.model_package_name is not None:
+            container = {"ModelPackageName": self.model_package_name}
+        else:
+            container = {"Image": self.image_uri}
+            if self.model_data_url is not None:
+                container["ModelDataUrl"] = self.model_data_url
         if self.environment:
             container["Environment"] = dict(self.environment)
         arguments: dict[str, Any] = {

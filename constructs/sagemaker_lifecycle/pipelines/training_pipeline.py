@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zoneinfo
 from collections.abc import Mapping, Sequence
 
 import jsii
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Resource, Stack, Token
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Resource, Stack, TimeZone, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -79,6 +80,7 @@ class TrainingPipeline(Resource):
         max_parallel_steps: int | None = None,
         schedule: str | None = None,
         schedule_parameters: Mapping[str, str] | None = None,
+        schedule_time_zone: str | None = None,
         notify_on_failure: bool = True,
         alarm_topic: sns.ITopic | None = None,
         key: kms.IKey | None = None,
@@ -97,6 +99,8 @@ class TrainingPipeline(Resource):
             ``cron(0 3 ? * MON *)``) that starts executions. Default: no schedule.
         :param schedule_parameters: parameter values for scheduled executions.
             Default: the parameters' defaults.
+        :param schedule_time_zone: the IANA time zone (``Europe/Paris``) a cron
+            ``schedule`` is read in, daylight saving included. Default: UTC.
         :param notify_on_failure: publish failed executions to ``alarm_topic``.
             Default: True.
         :param alarm_topic: where failures go. Default: a new topic encrypted with ``key``.
@@ -133,6 +137,12 @@ class TrainingPipeline(Resource):
         )
         if schedule is not None:
             check_schedule(errors, "schedule", schedule)
+        if schedule_time_zone is not None and not Token.is_unresolved(schedule_time_zone):
+            errors.check(
+                schedule_time_zone in zoneinfo.available_timezones(),
+                "schedule_time_zone must be an IANA time zone such as 'Europe/Paris', "
+                f"got {schedule_time_zone!r}",
+            )
         declared = {p.name for p in definition.parameters}
         for name in schedule_parameters or {}:
             errors.check(
@@ -204,7 +214,9 @@ class TrainingPipeline(Resource):
             )
         self.schedule: scheduler.Schedule | None = None
         if schedule is not None:
-            self.schedule = self._schedule(schedule, dict(schedule_parameters or {}))
+            self.schedule = self._schedule(
+                schedule, dict(schedule_parameters or {}), schedule_time_zone
+            )
 
     # -- IPipeline ------------------------------------------------------------------------
 
@@ -442,7 +454,9 @@ class TrainingPipeline(Resource):
         grant_service_publish(topic, key, "events.amazonaws.com")
         return topic
 
-    def _schedule(self, expression: str, parameters: dict[str, str]) -> scheduler.Schedule:
+    def _schedule(
+        self, expression: str, parameters: dict[str, str], time_zone: str | None
+    ) -> scheduler.Schedule:
         role = iam.Role(
             self,
             "ScheduleRole",
@@ -473,7 +487,9 @@ class TrainingPipeline(Resource):
         return scheduler.Schedule(
             self,
             "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(expression),
+            schedule=scheduler.ScheduleExpression.expression(
+                expression, TimeZone.of(time_zone) if time_zone is not None else None
+            ),
             target=target,
             key=key,
             description=f"Starts SageMaker pipeline {self.pipeline_name}",
