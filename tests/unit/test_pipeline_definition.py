@@ -188,6 +188,43 @@ def test_transform_jobs_encrypt_volumes_and_output(env: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("instance_type", "path"),
+    [
+        ("ml.g5.xlarge", ("ResourceConfig",)),
+        ("ml.p4d.24xlarge", ("ResourceConfig",)),
+        ("ml.g5.xlarge", ("ProcessingResources", "ClusterConfig")),
+        ("ml.g4dn.xlarge", ("TransformResources",)),
+    ],
+)
+def test_local_nvme_instance_types_get_no_volume_key(
+    env: dict[str, Any], instance_type: str, path: tuple[str, ...]
+) -> None:
+    # The job APIs reject VolumeKmsKeyId for instance types whose storage is local NVMe
+    # (encrypted by the hardware); outputs stay KMS-encrypted.
+    if path[0] == "ResourceConfig":
+        arguments = _training(env, instance_type=instance_type).to_arguments()
+    elif path[0] == "ProcessingResources":
+        output = ProcessingOutput(
+            name="out", source="/opt/ml/processing/out", destination="s3://b/o"
+        )
+        arguments = _processing(env, instance_type=instance_type, outputs=[output]).to_arguments()
+    else:
+        arguments = TransformJob(
+            model_name="churn-model",
+            source="s3://b/in/",
+            output="s3://b/out/",
+            key=env["key"],
+            instance_type=instance_type,
+        ).to_arguments()
+    resources = arguments
+    for part in path:
+        resources = resources[part]
+    assert resources["InstanceType"] == instance_type
+    assert "VolumeKmsKeyId" not in resources
+    assert "KmsKeyId" in str(arguments)
+
+
+@pytest.mark.parametrize(
     ("build", "message"),
     [
         (lambda e: _training(e, instance_type="ml.m5.lage"), "instance_type 'ml.m5.lage'"),

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sagemaker_lifecycle import DataLake, MlNetwork
+from sagemaker_lifecycle._internal.instance_types import has_local_instance_storage, vcpu_count
 from sagemaker_lifecycle._internal.nag import acknowledge_inline_policy
 from sagemaker_lifecycle._internal.sagemaker_api import check_name
 from sagemaker_lifecycle._internal.validation import ValidationErrors
@@ -35,7 +36,6 @@ from sagemaker_lifecycle.serving import (
     TrafficShifting,
 )
 from sagemaker_lifecycle.serving.deployment_guardrails import validate_guardrails
-from sagemaker_lifecycle.serving.instance_types import has_local_instance_storage, vcpu_count
 from tests.support import new_stack, resources_of_type, template_of
 
 BOOTSTRAP = "models/churn/bootstrap/model.tar.gz"
@@ -1003,8 +1003,8 @@ LOCAL_STORAGE_FAMILIES = {
 
 
 def test_local_storage_rule_classifies_the_api_instance_families() -> None:
+    from sagemaker_lifecycle._internal.instance_types import instance_family
     from sagemaker_lifecycle._internal.sagemaker_api import enum_values
-    from sagemaker_lifecycle.serving.instance_types import instance_family
 
     types = enum_values("ProductionVariantInstanceType")
     local = {instance_family(t) for t in types if has_local_instance_storage(t)}

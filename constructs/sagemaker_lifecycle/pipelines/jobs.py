@@ -19,6 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 
+from sagemaker_lifecycle._internal.instance_types import has_local_instance_storage
 from sagemaker_lifecycle._internal.sagemaker_api import check_enum
 from sagemaker_lifecycle._internal.validation import ValidationErrors, one_of
 from sagemaker_lifecycle.ml_network import MlNetwork
@@ -60,6 +61,23 @@ def _grant_source(source: Source, grantee: iam.IGrantable) -> None:
             resource_arns=[source.bucket.bucket_arn],
             conditions={"StringEquals": {"s3:prefix": [source.s3_object_key]}},
         )
+
+
+def _volume_key(instance_type: str | Any, key: kms.IKey) -> dict[str, Any]:
+    """``{"VolumeKmsKeyId": ...}`` unless the instance type's storage is local NVMe.
+
+    CreateTrainingJob, CreateProcessingJob and CreateTransformJob reject a volume key for
+    instance types with local instance storage, which their hardware encrypts instead (the
+    ResourceConfig, ProcessingClusterConfig and TransformResources API docs). A type given
+    as a pipeline parameter is only known at run time and keeps the key.
+    """
+    if (
+        isinstance(instance_type, str)
+        and not Token.is_unresolved(instance_type)
+        and has_local_instance_storage(instance_type)
+    ):
+        return {}
+    return {"VolumeKmsKeyId": key.key_arn}
 
 
 def _deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,7 +288,7 @@ class ProcessingJob(JobSecurity):
                     "InstanceType": self.instance_type,
                     "InstanceCount": self.instance_count,
                     "VolumeSizeInGB": self.volume_size_gb,
-                    "VolumeKmsKeyId": self.key.key_arn,
+                    **_volume_key(self.instance_type, self.key),
                 }
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": int(self.max_runtime.to_seconds())},
@@ -449,7 +467,7 @@ class TrainingJob(JobSecurity):
                 "InstanceType": self.instance_type,
                 "InstanceCount": self.instance_count,
                 "VolumeSizeInGB": self.volume_size_gb,
-                "VolumeKmsKeyId": self.key.key_arn,
+                **_volume_key(self.instance_type, self.key),
             },
             "StoppingCondition": stopping,
             "EnableNetworkIsolation": self.enable_network_isolation,
@@ -741,7 +759,7 @@ class TransformJob:
             "TransformResources": {
                 "InstanceType": self.instance_type,
                 "InstanceCount": self.instance_count,
-                "VolumeKmsKeyId": self.key.key_arn,
+                **_volume_key(self.instance_type, self.key),
             },
         }
         if self.join_source is not None:

@@ -7,6 +7,7 @@ flow as :attr:`RealtimeEndpoint.deployment_spec` (see :mod:`.deployment_spec`).
 :class:`BatchTransformStep`.
 """
 
+from sagemaker_lifecycle._internal.instance_types import has_local_instance_storage
 from sagemaker_lifecycle.serving.async_endpoint import AsyncEndpoint, AsyncScaling
 from sagemaker_lifecycle.serving.autoscaling import (
     AutoScaling,
@@ -23,7 +24,6 @@ from sagemaker_lifecycle.serving.deployment_guardrails import (
 )
 from sagemaker_lifecycle.serving.deployment_spec import DeploymentSpec
 from sagemaker_lifecycle.serving.endpoint_alarms import AlarmThresholds, EndpointAlarm
-from sagemaker_lifecycle.serving.instance_types import has_local_instance_storage
 from sagemaker_lifecycle.serving.model_source import InferenceImage, ModelSource
 from sagemaker_lifecycle.serving.production_variant import ProductionVariant
 from sagemaker_lifecycle.serving.realtime_endpoint import RealtimeEndpoint

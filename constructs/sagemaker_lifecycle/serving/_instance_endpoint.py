@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 
 from sagemaker_lifecycle import metrics
+from sagemaker_lifecycle._internal.instance_types import has_local_instance_storage, instance_family
 from sagemaker_lifecycle._internal.nag import (
     acknowledge_each,
     in_all_packs,
@@ -38,7 +39,6 @@ from sagemaker_lifecycle.serving.endpoint_alarms import (
     AlarmThresholds,
     alarm_names,
 )
-from sagemaker_lifecycle.serving.instance_types import has_local_instance_storage, instance_family
 from sagemaker_lifecycle.serving.model_source import ModelSource
 from sagemaker_lifecycle.serving.production_variant import (
     ProductionVariant,

@@ -23,6 +23,7 @@ from aws_cdk import Duration, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
+from sagemaker_lifecycle._internal.instance_types import has_local_instance_storage
 from sagemaker_lifecycle._internal.sagemaker_api import check_enum, shape
 from sagemaker_lifecycle._internal.validation import ValidationErrors, int_in_range
 from sagemaker_lifecycle.pipelines.expressions import Expression
@@ -36,7 +37,6 @@ from sagemaker_lifecycle.pipelines.steps import (
     TransformStep,
 )
 from sagemaker_lifecycle.serving._checks import seconds_in_range
-from sagemaker_lifecycle.serving.instance_types import has_local_instance_storage
 
 #: CreateTransformJob's documentation: "The value of MaxPayloadInMB cannot be greater than
 #: 100 MB", nor MaxConcurrentTransforms x MaxPayloadInMB. botocore only states a minimum.
@@ -285,7 +285,8 @@ class _LakeTransformJob(TransformJob):
         arguments["TransformOutput"]["AssembleWith"] = settings.effective_assemble_with
         resources: dict[str, Any] = arguments["TransformResources"]
         if self.volume_key is None:
-            del resources["VolumeKmsKeyId"]
+            # TransformJob already leaves the key out for instance types with local storage.
+            resources.pop("VolumeKmsKeyId", None)
         else:
             resources["VolumeKmsKeyId"] = self.volume_key.key_arn
         if strategy := settings.effective_batch_strategy:

@@ -13,9 +13,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_lifecycle import metrics
+from sagemaker_lifecycle._internal.instance_types import vcpu_count
 from sagemaker_lifecycle._internal.validation import ValidationErrors, int_in_range
 from sagemaker_lifecycle.serving._checks import number_in_range, seconds_in_range
-from sagemaker_lifecycle.serving.instance_types import vcpu_count
 
 _MICROSECONDS_PER_MILLISECOND = 1000
 _ONE_DAY_SECONDS = 86_400

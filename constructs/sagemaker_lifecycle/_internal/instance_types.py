@@ -1,4 +1,4 @@
-"""What the serving constructs need to know about an ML instance type beyond the API's enum.
+"""What the constructs need to know about an ML instance type beyond the API's enum.
 
 The SageMaker API model (``ProductionVariantInstanceType``) says which instance types exist;
 two facts about them are not in any service model and are derived here from documented
