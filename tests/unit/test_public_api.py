@@ -32,3 +32,25 @@ def test_the_package_is_typed() -> None:
     from pathlib import Path
 
     assert (Path(module.__file__).parent / "py.typed").is_file()
+
+
+def test_all_lists_exactly_the_lazy_exports() -> None:
+    module = importlib.import_module("sagemaker_lifecycle")
+    assert sorted(module.__all__) == sorted(module._EXPORTS)
+    with pytest.raises(AttributeError, match="NoSuchConstruct"):
+        module.NoSuchConstruct  # noqa: B018
+
+
+def test_the_approve_cli_starts_without_aws_cdk() -> None:
+    # The CLI only needs boto3; loading aws-cdk-lib would start Node.js for nothing.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sagemaker_lifecycle.approve as a;"
+        "print('aws_cdk' in sys.modules, 'jsii' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split() == ["False", "False"]
