@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack, Token
+from aws_cdk import RemovalPolicy, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from sagemaker_lifecycle._internal.keys import allow_cloudwatch_logs
 from sagemaker_lifecycle._internal.nag import (
     acknowledge_each,
     acknowledge_inline_policy,
@@ -255,32 +256,7 @@ class MlNetwork(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
-        stack = Stack.of(self)
-        # CloudWatch Logs encrypts with the key on the log group's behalf; the encryption
-        # context condition keeps it to this account's log groups.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        allow_cloudwatch_logs(key)
         return key
 
 

@@ -29,6 +29,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from sagemaker_lifecycle._internal.keys import allow_cloudwatch_logs
 from sagemaker_lifecycle._internal.nag import (
     acknowledge,
     acknowledge_each,
@@ -779,7 +780,7 @@ class StudioDomain(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=removal_policy,
         )
-        self._allow_logs()
+        allow_cloudwatch_logs(self.key)
         custom = cr.AwsCustomResource(
             self,
             "CanvasSettings",
@@ -800,35 +801,6 @@ class StudioDomain(Construct):
             custom.node.add_dependency(profile)
         self._acknowledge_canvas_provider(custom)
         return custom
-
-    def _allow_logs(self) -> None:
-        stack = Stack.of(self)
-        # CloudWatch Logs encrypts with the key on the group's behalf; the encryption context
-        # condition keeps it to this account's log groups (naming the group itself would make
-        # the key policy and the group depend on each other).
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
 
     def _acknowledge_canvas_provider(self, custom: cr.AwsCustomResource) -> None:
         policy = custom.node.try_find_child("CustomResourcePolicy")

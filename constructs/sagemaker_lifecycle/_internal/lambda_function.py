@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -16,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from sagemaker_lifecycle._internal.assets import lambda_code, lambda_source_dir
+from sagemaker_lifecycle._internal.keys import allow_cloudwatch_logs
 from sagemaker_lifecycle._internal.messaging import dead_letter_queue
 from sagemaker_lifecycle._internal.nag import (
     acknowledge_each,
@@ -253,41 +254,6 @@ class PythonFunction(Construct):
                 "actions have no resource-level permissions and the interfaces' ids are only "
                 "known once Lambda creates them.",
             )
-
-
-def allow_cloudwatch_logs(key: kms.IKey) -> None:
-    """Let CloudWatch Logs encrypt this account's log groups with ``key``.
-
-    The encryption context condition keeps the permission to log groups of the key's own
-    account and region. An imported key is left as it is (its policy is not ours to change).
-    """
-    if not isinstance(key, kms.Key):
-        return
-    stack = Stack.of(key)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchLogs",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            resources=["*"],  # in a key policy, "*" means this key
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
 
 
 def _new_dead_letter_queue(

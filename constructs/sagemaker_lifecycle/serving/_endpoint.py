@@ -17,6 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_lifecycle import metrics
+from sagemaker_lifecycle._internal.keys import allow_cloudwatch_logs
 from sagemaker_lifecycle._internal.messaging import encrypted_topic, grant_service_publish
 from sagemaker_lifecycle._internal.nag import acknowledge_grant_wildcards, acknowledge_inline_policy
 from sagemaker_lifecycle._internal.sagemaker_api import check_name
@@ -189,22 +190,8 @@ class EndpointBase(Construct):
             resource_name=name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        # CloudWatch Logs encrypts on the log group's behalf; the encryption context pins
-        # the statement to this one log group.
-        added = self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arn}},
-            )
-        ).statement_added
+        # The encryption context pins the key statement to this one log group.
+        added = allow_cloudwatch_logs(self.key, log_group_arn=arn)
         if not added:
             Annotations.of(self).add_warning_v2(
                 "sagemaker-lifecycle:endpoint-log-key",
