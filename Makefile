@@ -56,7 +56,9 @@ synth: install ## synthesize the whole reference app into cdk.out/ with no AWS c
 	python tools/synth_summary.py cdk.out --started "$$started"
 
 test: $(STAMP) ## run the whole test suite (snapshots, assertions, cdk-nag, cfn-lint, handlers)
-	python -m pytest --cov=lambda --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
+	@# One worker per core (-n auto): the suite is synth-bound, and a 2-core machine halves it.
+	python -m pytest -n auto --cov=lambda --cov-report=term-missing:skip-covered \
+		--cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (format + lint) and mypy --strict
 	ruff format --check .
@@ -66,7 +68,7 @@ lint: $(STAMP) ## ruff (format + lint) and mypy --strict
 	for dir in lambda/*/; do MYPYPATH=$$dir mypy --strict $$dir; done
 
 snapshots: $(STAMP) ## update the template snapshots after an intended change
-	python -m pytest tests/snapshots --snapshot-update
+	python -m pytest --snapshot-update $$(grep -rlw SnapshotAssertion tests --include='test_*.py')
 
 diff: install ## cdk diff against the deployed stacks (needs AWS credentials); CDK_ARGS='-c config=...'
 	$(CDK) diff $(CDK_ARGS)
