@@ -69,9 +69,13 @@ def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
     for section in ("Parameters", "Rules", "Conditions"):
         if section in result and not result[section]:
             del result[section]
-    text = _ASSET_HASH.sub("<asset-hash>", json.dumps(result, sort_keys=True))
-    normalized: dict[str, Any] = json.loads(text)
+    normalized: dict[str, Any] = normalize_values(result)
     return normalized
+
+
+def normalize_values(value: Any) -> Any:
+    """``value`` (any JSON) with asset hashes replaced and keys sorted, for snapshots."""
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(value, sort_keys=True)))
 
 
 def template_of(stack: Stack) -> dict[str, Any]:
