@@ -11,6 +11,7 @@ from stacks.approval_stack import ApprovalStack
 from stacks.config import AppConfig, StageConfig
 from stacks.data_stack import DataStack
 from stacks.feature_stack import FeatureStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.pipeline_stack import PipelineStack
 from stacks.serving_stack import ServingStack
@@ -28,6 +29,7 @@ class PlatformStage:
     pipelines: PipelineStack
     serving: ServingStack
     approval: ApprovalStack
+    monitoring: MonitoringStack
     studio: StudioStack
 
     @property
@@ -39,6 +41,7 @@ class PlatformStage:
             self.pipelines,
             self.serving,
             self.approval,
+            self.monitoring,
             self.studio,
         )
 
@@ -117,6 +120,22 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         env=env,
         description=f"{project} {stage.name}: model approval flow (approve -> deploy)",
     )
+    monitoring = MonitoringStack(
+        app,
+        f"{prefix}-Monitoring",
+        data_lake=data.data_lake,
+        network=network.network,
+        endpoint=serving.realtime_endpoint,
+        retraining_pipeline=pipelines.retraining_pipeline,
+        registry=data.registry,
+        baselines=pipelines.baselines,
+        approval_flow=approval.approval_flow,
+        training_pipelines=[pipelines.training_pipeline, pipelines.tuning_pipeline],
+        # The monitoring pipeline's name is unique per account and region.
+        monitor_name=f"{prefix}-churn",
+        env=env,
+        description=f"{project} {stage.name}: model monitoring, drift -> retrain loop, dashboard",
+    )
     studio = StudioStack(
         app,
         f"{prefix}-Studio",
@@ -134,6 +153,7 @@ def _build_stage(app: App, project: str, stage: StageConfig) -> PlatformStage:
         pipelines=pipelines,
         serving=serving,
         approval=approval,
+        monitoring=monitoring,
         studio=studio,
     )
     for stack in built.stacks:

@@ -25,6 +25,7 @@ REFERENCE_STACKS = (
     "MlPlatform-dev-Pipelines",
     "MlPlatform-dev-Serving",
     "MlPlatform-dev-Approval",
+    "MlPlatform-dev-Monitoring",
     "MlPlatform-dev-Studio",
 )
 

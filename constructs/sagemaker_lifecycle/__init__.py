@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         TrainingDetails,
     )
     from sagemaker_lifecycle.model_registry import ModelRegistry, ModelRegistryBase
+    from sagemaker_lifecycle.monitoring import DriftRetrainingLoop, MlDashboard, ModelMonitor
     from sagemaker_lifecycle.pipelines import LakeLocation, PipelineDefinition, TrainingPipeline
     from sagemaker_lifecycle.serving import (
         AsyncEndpoint,
@@ -72,6 +73,9 @@ _EXPORTS: dict[str, str] = {
     "LakeLocation": "sagemaker_lifecycle.pipelines",
     "MlNetwork": "sagemaker_lifecycle.ml_network",
     "MlflowTrackingServer": "sagemaker_lifecycle.mlflow_tracking_server",
+    "MlDashboard": "sagemaker_lifecycle.monitoring",
+    "ModelMonitor": "sagemaker_lifecycle.monitoring",
+    "DriftRetrainingLoop": "sagemaker_lifecycle.monitoring",
     "ModelApprovalFlow": "sagemaker_lifecycle.model_approval_flow",
     "ModelCard": "sagemaker_lifecycle.model_card",
     "ModelCardStatus": "sagemaker_lifecycle.model_card",
@@ -103,6 +107,7 @@ __all__ = [
     "BatchTransformStep",
     "DataLake",
     "DeploymentEvent",
+    "DriftRetrainingLoop",
     "ExecutionRole",
     "Feature",
     "FeatureGroup",
@@ -111,11 +116,13 @@ __all__ = [
     "IntendedUses",
     "JobKind",
     "LakeLocation",
+    "MlDashboard",
     "MlNetwork",
     "MlflowTrackingServer",
     "ModelApprovalFlow",
     "ModelCard",
     "ModelCardStatus",
+    "ModelMonitor",
     "ModelRegistry",
     "ModelRegistryBase",
     "ModelSource",

@@ -41,6 +41,14 @@ PIPELINE_EXECUTION_SUCCEEDED: Final = "ExecutionSucceeded"
 PIPELINE_EXECUTION_FAILED: Final = "ExecutionFailed"
 PIPELINE_EXECUTION_STOPPED: Final = "ExecutionStopped"
 
+# --- EventBridge rules --------------------------------------------------------------------
+# Per-rule metrics of the default event bus ("Monitoring Amazon EventBridge", EventBridge
+# user guide): a rule on a custom bus also carries an EventBusName dimension.
+EVENTS_NAMESPACE: Final = "AWS/Events"
+EVENTS_DIM_RULE_NAME: Final = "RuleName"
+#: Times a rule invoked a target, successful or failed.
+EVENTS_INVOCATIONS: Final = "Invocations"
+
 # --- Model monitoring ----------------------------------------------------------------------
 # Built-in backend: published by monitoring/scripts/monitor.py with PutMetricData. The script
 # runs in a processing container without this library, so monitor_contract.py repeats these

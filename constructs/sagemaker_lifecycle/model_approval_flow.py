@@ -22,6 +22,7 @@ from aws_cdk import aws_ssm as ssm
 from botocore.model import StructureShape
 from constructs import Construct
 
+from sagemaker_lifecycle import metrics
 from sagemaker_lifecycle._internal.lambda_function import PythonFunction
 from sagemaker_lifecycle._internal.messaging import (
     dead_letter_queue,
@@ -304,6 +305,19 @@ class ModelApprovalFlow(Construct):
     ) -> cloudwatch.Metric:
         """Events waiting in the dead-letter queue (the maximum over ``period``)."""
         return self.deployer.metric_dead_letter_messages(period)
+
+    def metric_approval_decisions(
+        self, period: Duration = Duration.minutes(5)
+    ) -> cloudwatch.Metric:
+        """Approval decisions handed to the deployer (Sum): one per version approved (a
+        deployment starts) or rejected, from EventBridge's invocations of the decision rule."""
+        return cloudwatch.Metric(
+            namespace=metrics.EVENTS_NAMESPACE,
+            metric_name=metrics.EVENTS_INVOCATIONS,
+            dimensions_map={metrics.EVENTS_DIM_RULE_NAME: self.approval_decision_rule.rule_name},
+            statistic="Sum",
+            period=period,
+        )
 
     def metric_deployer_errors(self, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
         """Deployer invocations that raised (each is retried, then dead-lettered)."""
