@@ -11,8 +11,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # at the repository root, two levels above the package (constructs/sagemaker_lifecycle).
 _CANDIDATES = (_PACKAGE_DIR / "lambda", _PACKAGE_DIR.parent.parent / "lambda")
 
-#: Never part of an asset: byte-code caches change the asset hash after every test run.
-ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"]
+#: Never part of an asset: byte-code and tool caches (``.ruff_cache``, ``.mypy_cache``...)
+#: differ between machines and runs, and would change the asset hash with them.
+ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".*"]
 
 
 def lambda_source_dir(function_name: str) -> Path:
