@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from sagemaker_lifecycle._internal.grants import grant_image_pull
 from sagemaker_lifecycle._internal.nag import acknowledge_grant_wildcards, acknowledge_inline_policy
 from sagemaker_lifecycle.images import Framework, registry_account
 from sagemaker_lifecycle.ml_network import MlNetwork
@@ -96,7 +97,6 @@ _DESCRIBE_NETWORK_ACTIONS = [
     "ec2:DescribeSecurityGroups",
     "ec2:DeleteNetworkInterfacePermission",
 ]
-_ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 
 
 @jsii.implements(iam.IGrantable)
@@ -254,25 +254,19 @@ class ExecutionRole(Construct):
         stack = Stack.of(self)
         account = registry_account(self)
         repositories = sorted({f.repository for f in frameworks})
-        self._add(
-            iam.PolicyStatement(
-                actions=_ECR_PULL,
-                resources=[
-                    stack.format_arn(
-                        service="ecr",
-                        account=account,
-                        resource="repository",
-                        resource_name=repository,
-                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                    for repository in repositories
-                ],
-            )
-        )
-        self._add(
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            "ecr:GetAuthorizationToken has no resource-level permissions; pulls are limited "
-            "to the SageMaker framework repositories of the region's registry account.",
+        grant_image_pull(
+            self,
+            [
+                stack.format_arn(
+                    service="ecr",
+                    account=account,
+                    resource="repository",
+                    resource_name=repository,
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                )
+                for repository in repositories
+            ],
+            "the SageMaker framework repositories of the region's registry account",
         )
 
     def _grant_network(self, network: MlNetwork) -> None:

@@ -23,6 +23,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from sagemaker_lifecycle._internal.grants import grant_image_pull
 from sagemaker_lifecycle._internal.instance_types import has_local_instance_storage
 from sagemaker_lifecycle._internal.nag import acknowledge_grant_wildcards
 from sagemaker_lifecycle.data_lake import DataLake
@@ -66,7 +67,6 @@ PROBLEM_TYPES: Final[Mapping[str, str]] = MappingProxyType(
 PROCESSING_JOB_STATE_CHANGE: Final = "SageMaker Processing Job State Change"
 _ENDPOINT_INPUT_PATH = "/opt/ml/processing/input/endpoint"
 _OUTPUT_PATH = "/opt/ml/processing/output"
-_ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 #: SageMaker Clarify's default name prefix for the shadow endpoints of SHAP analyses.
 CLARIFY_SHADOW_ENDPOINT_PREFIX: Final = "sagemaker-clarify-endpoint"
 
@@ -413,18 +413,10 @@ class ModelMonitorSchedules(Construct):
     # --- grants -----------------------------------------------------------------------------
 
     def _grant_image_pull(self, images: list[MonitorImage]) -> None:
-        pull = iam.PolicyStatement(
-            actions=_ECR_PULL,
-            resources=[monitor_image_repository_arn(self, image) for image in images],
-        )
-        token = iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
-        for statement in (pull, token):
-            self.role.role.add_to_principal_policy(statement)
-        acknowledge_grant_wildcards(
+        grant_image_pull(
             self.role,
-            [token],
-            "ecr:GetAuthorizationToken has no resource-level permissions; pulls are limited "
-            "to the Model Monitor analyzer and Clarify repositories of the region's registry.",
+            [monitor_image_repository_arn(self, image) for image in images],
+            "the Model Monitor analyzer and Clarify repositories of the region's registry",
         )
 
     def _grant_shadow_endpoints(self, explainability: ExplainabilityMonitor) -> None:

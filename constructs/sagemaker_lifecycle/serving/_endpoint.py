@@ -17,6 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_lifecycle import metrics
+from sagemaker_lifecycle._internal.grants import grant_image_pull
 from sagemaker_lifecycle._internal.keys import allow_cloudwatch_logs
 from sagemaker_lifecycle._internal.messaging import encrypted_topic, grant_service_publish
 from sagemaker_lifecycle._internal.nag import acknowledge_grant_wildcards, acknowledge_inline_policy
@@ -36,7 +37,6 @@ from sagemaker_lifecycle.serving.model_source import ModelSource
 
 _MAX_ENVIRONMENT = 100
 _MAX_ENVIRONMENT_TEXT = 1024
-_ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 _ENI_ACTIONS = [
     "ec2:CreateNetworkInterfacePermission",
     "ec2:DeleteNetworkInterface",
@@ -218,11 +218,12 @@ class EndpointBase(Construct):
         prefix = artifacts_read_prefix or _folder(model_source.model_data_key or "")
         self.data_lake.grant_read(role, Zone.ARTIFACTS, prefix or None)
         stack = Stack.of(self)
+        grant_image_pull(
+            role,
+            sorted({i.repository_arn for i in model_source.images}),
+            "the repositories of the model's inference images",
+        )
         statements = [
-            iam.PolicyStatement(
-                actions=_ECR_PULL, resources=sorted({i.repository_arn for i in model_source.images})
-            ),
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
             iam.PolicyStatement(
                 actions=[
                     "logs:CreateLogGroup",
@@ -257,7 +258,7 @@ class EndpointBase(Construct):
         acknowledge_grant_wildcards(
             role,
             statements,
-            f"Model execution role of endpoint {self.endpoint_name}: ecr:GetAuthorizationToken, "
+            f"Model execution role of endpoint {self.endpoint_name}: "
             "cloudwatch:PutMetricData (held to the endpoint-instance namespace by a condition) "
             "and the EC2 Describe calls have no resource-level permissions; network interfaces "
             "get their IDs only when SageMaker creates them in the named subnets; "

@@ -14,7 +14,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from sagemaker_lifecycle._internal.nag import acknowledge_grant_wildcards
+from sagemaker_lifecycle._internal.grants import grant_image_pull
 from sagemaker_lifecycle._internal.sagemaker_api import check_name
 from sagemaker_lifecycle._internal.schedules import check_schedule
 from sagemaker_lifecycle._internal.validation import ValidationErrors
@@ -62,7 +62,6 @@ _MODEL_RETRY = RetryPolicy(
     max_attempts=3,
     interval_seconds=10,
 )
-_ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 
 
 class ScheduledBatchInference(Construct):
@@ -361,21 +360,10 @@ class ScheduledBatchInference(Construct):
     # -- internals ------------------------------------------------------------------------
 
     def _grant_image_pull(self, model_source: ModelSource) -> None:
-        role = self.model_role.role
-        statements = [
-            iam.PolicyStatement(
-                actions=_ECR_PULL,
-                resources=sorted({image.repository_arn for image in model_source.images}),
-            ),
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-        ]
-        for statement in statements:
-            role.add_to_principal_policy(statement)
-        acknowledge_grant_wildcards(
-            role,
-            statements,
-            "ecr:GetAuthorizationToken has no resource-level permissions; image pulls are "
-            "limited to the repositories of the model's inference images.",
+        grant_image_pull(
+            self.model_role.role,
+            sorted({image.repository_arn for image in model_source.images}),
+            "the repositories of the model's inference images",
         )
 
     def _grant_model_package(self, arn: str, registry: ModelRegistryBase | None) -> None:
